@@ -1,0 +1,3 @@
+from humanoid_trials.cli.main import main
+
+main()

@@ -1,0 +1,66 @@
+"""Domain model: robots, sites, scenarios and tasks, loaded from YAML into frozen, validated objects."""
+
+from humanoid_trials.model.catalog import Catalog, bundled_files, check_files, load_catalog
+from humanoid_trials.model.errors import ConfigError, ModelError, Problem, UnknownNameError
+from humanoid_trials.model.robot import ArmChain, Payload, RobotProfile, Support
+from humanoid_trials.model.scenario import (
+    PERTURBATION_TYPES,
+    TASK_SPEC_CLASSES,
+    Criteria,
+    HumanEntersZone,
+    PartPoseNoise,
+    PartSlip,
+    Perturbation,
+    RobotMalfunction,
+    RobotTrip,
+    Scenario,
+    TaskSpec,
+    task_from_dict,
+)
+from humanoid_trials.model.site import (
+    DeployedRobot,
+    HumanZone,
+    Layout,
+    Location,
+    Pose,
+    SafetyParams,
+    Site,
+    SiteObject,
+    Station,
+)
+
+__all__ = [
+    "PERTURBATION_TYPES",
+    "TASK_SPEC_CLASSES",
+    "ArmChain",
+    "Catalog",
+    "ConfigError",
+    "Criteria",
+    "DeployedRobot",
+    "HumanEntersZone",
+    "HumanZone",
+    "Layout",
+    "Location",
+    "ModelError",
+    "PartPoseNoise",
+    "PartSlip",
+    "Payload",
+    "Perturbation",
+    "Pose",
+    "Problem",
+    "RobotMalfunction",
+    "RobotProfile",
+    "RobotTrip",
+    "SafetyParams",
+    "Scenario",
+    "Site",
+    "SiteObject",
+    "Station",
+    "Support",
+    "TaskSpec",
+    "UnknownNameError",
+    "bundled_files",
+    "check_files",
+    "load_catalog",
+    "task_from_dict",
+]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, create_model
 
-from humanoid_trials.model.common import (
+from humanoid_trials.values import (
     Fraction,
     Frozen,
     Identifier,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from humanoid_trials.model.common import (
+from humanoid_trials.values import (
     Angle,
     Frozen,
     Identifier,

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from humanoid_trials.model.common import Frozen, Identifier, Length, Mass, NonNegative, Positive, Size3, Text, Vec3
+from humanoid_trials.values import Frozen, Identifier, Length, Mass, NonNegative, Positive, Size3, Text, Vec3
 
 Reference = tuple[tuple[str | int, ...], str]
 """(field path inside params, id) of a site object or station that the parameters refer to."""

@@ -1,4 +1,4 @@
-"""Shared base class and annotated value types of the domain model."""
+"""Shared value types of every layer: the frozen base class and annotated unit types (m, kg, s, N, degrees)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, create_model
 
+from humanoid_trials.tasks import TASK_TYPES, TaskParams
 from humanoid_trials.values import (
     Fraction,
     Frozen,
@@ -16,7 +17,6 @@ from humanoid_trials.values import (
     Text,
     UniqueIds,
 )
-from humanoid_trials.tasks import TASK_TYPES, TaskParams
 
 
 class TaskSpec(Frozen):

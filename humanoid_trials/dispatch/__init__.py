@@ -32,12 +32,22 @@ Allocation — `dispatch.allocation`:
 Trial state machine — `dispatch.trial`:
   m = TrialMachine(plan, weights=None)          # or TrialMachine.restore(snapshot)
   Every input returns list[Command]; events collect in an outbox until acknowledged.
-  m.start(now)
+  m.start(now, *, mode="sim", scenario_hash="", operator="", software_version="")   # mode: TrialMode | sim | field
+      trial_started payload = TrialInfo(...).to_payload() (model/events.py: trial_id, site_id, scenario_id,
+      scenario_hash, mode, software_version, operator, robots {robot_id: robot_model_id}, started_at = now) plus
+      time_limit_s, repetitions (count), tasks (ids), robot_ids (list). TrialInfo.from_payload(payload) reads it
+      (the store does). m.info -> TrialInfo | None (None before start); kept by snapshot()/restore().
   m.goal_accepted(goal_id, now) / m.goal_rejected(goal_id, reason, now)
   m.feedback(goal_id, progress: float 0..1, now)
   m.result(goal_id, success: bool, reason: str, now)
   m.tick(now)                                   # attempt timeouts and the trial time limit
   m.robot_lost(robot_id, now) / m.robot_back(robot_id, now)
+  m.robot_down(robot_id, now, reason: str)      # robot fault or fall (reason e.g. safety.balance.fall_reason(ev)):
+      its attempt is cancelled (CancelGoal, reason) and finishes with outcome failed + reason, WITHOUT using a
+      retry (not the task's fault, like robot_lost); the repetition is queued again for another capable robot; the
+      robot takes no work until m.robot_back(robot_id, now). Emits robot_lost (payload robot_id, reason,
+      down=True [+ task_id, repetition, attempt]) then attempt_finished. Repeated robot_down / robot_lost of a robot
+      already down or lost are ignored (one fall gives several balance events). state_view robots: "down_reason".
   m.protective_stop(robot_id, now, reason="") / m.resume(robot_id, now)
   m.update_robot(robot_id, now, battery_frac=None)
   m.stop(now, reason="stopped by operator")
@@ -57,8 +67,9 @@ Trial state machine — `dispatch.trial`:
   RepState: queued | assigned | underway | done | failed | cancelled; repetition and attempt numbers start at 1.
   Events emitted (EventKind): trial_started, task_assigned, task_unassignable (payload: task_id, reason,
       permanent), attempt_started, attempt_finished (Attempt.to_payload() + "repetition", "goal_id"; its event id is
-      the attempt id = goal id), robot_lost, robot_recovered, stop / resume (protective stop of a robot: robot_id,
-      reason), trial_stopped, trial_finished (reason, counts per state). All event ids are uuid5 of the trial id.
+      the attempt id = goal id), robot_lost (also from robot_down: + reason, down), robot_recovered, stop / resume
+      (protective stop of a robot: robot_id, reason), trial_stopped, trial_finished (reason, counts per state).
+      All event ids are uuid5 of the trial id.
   Call m.tick(now) periodically (e.g. 10 Hz): it is the only place timeouts and the time limit are seen.
   A CancelGoal may be followed at once by a SendGoal to the same robot: robot nodes must pre-empt.
 

@@ -10,9 +10,9 @@ Rules
   or cancelled, the dependants are cancelled.
 - Each round (after every input) ready repetitions go to idle robots by `allocation.allocate` (optimal, one task per
   robot). Tasks that no deployed robot can do fail at start, with the reason.
-- An attempt that fails, is rejected or times out counts against `max_retries`; a robot lost does not: its
-  repetition is queued again for another capable robot. The attempt timeout (`timeout_s`, from assignment) pauses
-  while the robot is in protective stop.
+- An attempt that fails, is rejected or times out counts against `max_retries`; a robot lost or down (fault, fall:
+  `robot_down`) does not — that is not the task's fault: its repetition is queued again for another capable robot.
+  The attempt timeout (`timeout_s`, from assignment) pauses while the robot is in protective stop.
 - The trial finishes when every repetition is terminal, at `stop()`, or at the time limit (checked by `tick`).
 - Robot nodes must pre-empt: a new goal may arrive right after a CancelGoal of the previous one.
 
@@ -34,8 +34,9 @@ from typing import Any
 
 from humanoid_trials.dispatch.allocation import CostWeights, RobotState, TaskDemand, allocate, feasibility
 from humanoid_trials.dispatch.errors import SnapshotError, TrialStateError, UnknownGoalError, UnknownRobotError
+from humanoid_trials.dispatch.gate import TrialMode
 from humanoid_trials.dispatch.plan import PlannedTask, TrialPlan
-from humanoid_trials.model.events import Attempt, EventKind, Outcome, TrialEvent
+from humanoid_trials.model.events import Attempt, EventKind, Outcome, TrialEvent, TrialInfo
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class _Robot:
     xy_m: tuple[float, float]
     station: str
     lost: bool = False
+    down_reason: str = ""  # set by robot_down (fault, fall); empty for a plain robot_lost
     stopped: bool = False
     stopped_since: datetime | None = None
     stop_reason: str = ""
@@ -194,6 +196,7 @@ class TrialMachine:
         self._goals: dict[str, str] = {}  # goal id -> repetition key
         self._phase = Phase.CREATED
         self._started_at: datetime | None = None
+        self._info: TrialInfo | None = None
         self._finished_at: datetime | None = None
         self._finish_reason = ""
         self._seq = 0
@@ -226,6 +229,11 @@ class TrialMachine:
     def finish_reason(self) -> str:
         return self._finish_reason
 
+    @property
+    def info(self) -> TrialInfo | None:
+        """What the trial_started event said (mode, scenario hash, operator, software, robots); None before start."""
+        return self._info
+
     def rep_state(self, task_id: str, repetition: int) -> RepState:
         return self._rep(f"{task_id}#{repetition}").state
 
@@ -248,17 +256,38 @@ class TrialMachine:
 
     # ----------------------------------------------------------------- inputs
 
-    def start(self, now: datetime) -> list[Command]:
-        """Start the trial: fail tasks no robot can do, assign the first round."""
+    def start(
+        self,
+        now: datetime,
+        *,
+        mode: TrialMode | str = TrialMode.SIM,
+        scenario_hash: str = "",
+        operator: str = "",
+        software_version: str = "",
+    ) -> list[Command]:
+        """Start the trial: fail tasks no robot can do, assign the first round.
+
+        The trial_started payload is `TrialInfo.to_payload()` (robots: robot id -> robot model id, started_at =
+        now) plus time_limit_s (s), repetitions (count), tasks (ids) and robot_ids (list)."""
         _check_now(now)
         if self._phase is not Phase.CREATED:
             raise TrialStateError(f"trial {self.trial_id} is already {self._phase.value}; start it once")
+        try:
+            trial_mode = TrialMode(mode)
+        except ValueError as exc:
+            raise TrialStateError(f"trial {self.trial_id}: unknown mode {mode!r}; expected one of sim, field") from exc
+        info = TrialInfo(
+            trial_id=self.trial_id, site_id=self.plan.site_id, scenario_id=self.plan.scenario_id,
+            scenario_hash=scenario_hash, mode=trial_mode.value, software_version=software_version,
+            operator=operator, robots={r.id: r.model_id for r in self.plan.robots}, started_at=now,
+        )
         self._phase = Phase.RUNNING
         self._started_at = now
+        self._info = info
         self._emit(EventKind.TRIAL_STARTED, now, {
-            "scenario_id": self.plan.scenario_id, "site_id": self.plan.site_id,
+            **info.to_payload(),
             "time_limit_s": self.plan.time_limit_s, "repetitions": len(self._reps),
-            "tasks": [t.id for t in self.plan.tasks], "robots": [r.id for r in self.plan.robots],
+            "tasks": [t.id for t in self.plan.tasks], "robot_ids": [r.id for r in self.plan.robots],
         })
         self._fail_impossible(now)
         return self._step(now)
@@ -347,13 +376,37 @@ class TrialMachine:
             self._finish_attempt(rep, Outcome.ROBOT_LOST, f"robot {robot_id} lost", now)
         return commands + self._step(now)
 
+    def robot_down(self, robot_id: str, now: datetime, reason: str) -> list[Command]:
+        """The robot faulted or fell (`reason`, e.g. `humanoid_trials.safety.balance.fall_reason(event)`).
+
+        Its attempt is cancelled and finishes with outcome failed and this reason, but uses no retry (not the
+        task's fault, as for robot_lost): the repetition is queued again for another capable robot. The robot takes
+        no work until `robot_back`. Emits robot_lost (payload robot_id, reason, down=True, and task_id, repetition,
+        attempt if it had one) before the attempt_finished. Ignored if the robot is already lost or down."""
+        _check_now(now)
+        robot = self._robot(robot_id)
+        if self._phase is Phase.FINISHED or robot.lost:
+            return []
+        why = reason.strip() or "robot down"
+        robot.lost, robot.down_reason = True, why
+        rep = self._reps[self._goals[robot.goal_id]] if robot.goal_id is not None else None
+        payload: dict[str, Any] = {"robot_id": robot_id, "reason": why, "down": True}
+        if rep is not None:
+            payload.update(task_id=rep.task_id, repetition=rep.repetition, attempt=rep.attempt)
+        self._emit(EventKind.ROBOT_LOST, now, payload)
+        commands: list[Command] = []
+        if rep is not None:
+            commands.append(self._cancel(rep, why))
+            self._finish_attempt(rep, Outcome.FAILED, why, now, counts=False)
+        return commands + self._step(now)
+
     def robot_back(self, robot_id: str, now: datetime) -> list[Command]:
-        """A lost robot reports again: it may take work."""
+        """A lost or down robot reports again (fit for work): it may take work."""
         _check_now(now)
         robot = self._robot(robot_id)
         if self._phase is Phase.FINISHED or not robot.lost:
             return []
-        robot.lost = False
+        robot.lost, robot.down_reason = False, ""
         self._emit(EventKind.ROBOT_RECOVERED, now, {"robot_id": robot_id})
         return self._step(now)
 
@@ -411,8 +464,8 @@ class TrialMachine:
         )
         robots = tuple(
             {
-                "robot_id": r.id, "station": r.station, "lost": r.lost, "stopped": r.stopped,
-                "battery_frac": r.battery_frac,
+                "robot_id": r.id, "station": r.station, "lost": r.lost, "down_reason": r.down_reason,
+                "stopped": r.stopped, "battery_frac": r.battery_frac,
                 "task": self._goals[r.goal_id] if r.goal_id is not None else "",
             }
             for r in self._robots.values()
@@ -432,6 +485,7 @@ class TrialMachine:
             "weights": vars(self.weights).copy(),
             "phase": self._phase.value,
             "started_at": _t(self._started_at),
+            "info": self._info.to_payload() if self._info is not None else None,
             "finished_at": _t(self._finished_at),
             "finish_reason": self._finish_reason,
             "seq": self._seq,
@@ -447,7 +501,8 @@ class TrialMachine:
             ],
             "robots": [
                 {
-                    "id": r.id, "xy_m": list(r.xy_m), "station": r.station, "lost": r.lost, "stopped": r.stopped,
+                    "id": r.id, "xy_m": list(r.xy_m), "station": r.station, "lost": r.lost,
+                    "down_reason": r.down_reason, "stopped": r.stopped,
                     "stopped_since": _t(r.stopped_since), "stop_reason": r.stop_reason,
                     "battery_frac": r.battery_frac, "goal_id": r.goal_id,
                 }
@@ -468,6 +523,8 @@ class TrialMachine:
             machine = cls(TrialPlan.from_dict(snapshot["plan"]), CostWeights(**snapshot["weights"]))
             machine._phase = Phase(snapshot["phase"])
             machine._started_at = _parse_t(snapshot["started_at"])
+            info = snapshot.get("info")  # absent in snapshots written before start() took the trial info
+            machine._info = TrialInfo.from_payload(info) if info is not None else None
             machine._finished_at = _parse_t(snapshot["finished_at"])
             machine._finish_reason = snapshot["finish_reason"]
             machine._seq = int(snapshot["seq"])
@@ -486,7 +543,8 @@ class TrialMachine:
                 x, y = data["xy_m"]
                 robot = _Robot(
                     id=data["id"], xy_m=(float(x), float(y)), station=data["station"], lost=bool(data["lost"]),
-                    stopped=bool(data["stopped"]), stopped_since=_parse_t(data["stopped_since"]),
+                    down_reason=str(data.get("down_reason", "")), stopped=bool(data["stopped"]),
+                    stopped_since=_parse_t(data["stopped_since"]),
                     stop_reason=data["stop_reason"], battery_frac=float(data["battery_frac"]),
                     goal_id=data["goal_id"],
                 )
@@ -558,8 +616,9 @@ class TrialMachine:
             raise TrialStateError(f"{rep.key} has no goal to cancel")
         return CancelGoal(rep.goal_id, rep.task_id, rep.repetition, rep.attempt, rep.robot_id, reason)
 
-    def _finish_attempt(self, rep: _Rep, outcome: Outcome, reason: str, now: datetime) -> None:
-        """Record the end of the current attempt and move the repetition on (done, retry, failed, cancelled)."""
+    def _finish_attempt(self, rep: _Rep, outcome: Outcome, reason: str, now: datetime, *, counts: bool = True) -> None:
+        """Record the end of the current attempt and move the repetition on (done, retry, failed, cancelled).
+        A failed or timed-out attempt uses a retry unless `counts` is False (robot down)."""
         if rep.robot_id is None or rep.goal_id is None or rep.assigned_at is None:
             raise TrialStateError(f"{rep.key} has no attempt under way")
         robot = self._robots[rep.robot_id]
@@ -588,7 +647,7 @@ class TrialMachine:
         if outcome is Outcome.CANCELLED:
             self._terminate(rep, RepState.CANCELLED, now)
             return
-        if outcome in (Outcome.FAILED, Outcome.TIMEOUT):
+        if counts and outcome in (Outcome.FAILED, Outcome.TIMEOUT):
             rep.failures += 1
         if rep.failures > task.max_retries:
             self._terminate(rep, RepState.FAILED, now,
@@ -686,7 +745,7 @@ class TrialMachine:
     def _robot_state(self, robot: _Robot) -> RobotState:
         unavailable = ""
         if robot.lost:
-            unavailable = "lost"
+            unavailable = f"down: {robot.down_reason}" if robot.down_reason else "lost"
         elif robot.stopped:
             unavailable = "in protective stop"
         return self.plan.robot(robot.id).state(robot.xy_m, battery_frac=robot.battery_frac, unavailable=unavailable)
@@ -739,7 +798,7 @@ class TrialMachine:
         for robot_id in self._capable[task.id]:
             robot = self._robots[robot_id]
             if robot.lost:
-                reasons.append(f"{robot_id} lost")
+                reasons.append(f"{robot_id} down: {robot.down_reason}" if robot.down_reason else f"{robot_id} lost")
             elif robot.stopped:
                 reasons.append(f"{robot_id} in protective stop")
             elif robot.battery_frac < self.weights.min_battery_frac:

@@ -1,4 +1,5 @@
-"""Random input sequences (fixed seeds) on bundled scenarios: the machine's invariants hold at every step."""
+"""Random input sequences (fixed seeds) on bundled scenarios, with robots lost, down and stopped: the machine's
+invariants hold at every step."""
 
 from __future__ import annotations
 
@@ -73,7 +74,13 @@ def test_random_walk(scenario_id: str, seed: int) -> None:
         elif roll < 0.65:
             robot = rng.choice(robot_ids)
             unavailable.add(robot)
-            take(m.robot_lost(robot, at(t)) if rng.random() < 0.5 else m.protective_stop(robot, at(t)))
+            how = rng.random()
+            if how < 0.35:
+                take(m.robot_lost(robot, at(t)))
+            elif how < 0.65:
+                take(m.robot_down(robot, at(t), "robot fell: base tilt 35.0 deg over the 10.0 deg limit"))
+            else:
+                take(m.protective_stop(robot, at(t)))
         elif roll < 0.8 and unavailable:
             robot = rng.choice(sorted(unavailable))
             unavailable.discard(robot)

@@ -16,6 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 class Verdict(StrEnum):
     PASS = "pass"
     WARN = "warn"
@@ -55,7 +59,7 @@ class Check(StrEnum):
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a check warned or failed (or a note on a pass): a sentence plus its numbers (name -> value, units in name)."""
+    """Why a check warned or failed: a sentence plus its numbers (name -> value; the unit is in the name)."""
 
     check: Check
     verdict: Verdict
@@ -92,8 +96,9 @@ class RobotVerdict:
 
     `estimated_cycle_s`: one repetition (s); `min_obstacle_clearance_m`: smallest robot-to-environment distance on the
     motion (m, negative = penetration); `min_human_separation_m`: smallest robot-to-human-zone distance (m, negative =
-    inside); `balance_margin_m`: smallest distance of the centre of pressure inside the support polygon (m, negative =
-    outside); `max_torque_ratio`: largest static joint torque / effort limit; `ik_residual_mm`: worst reach residual.
+    inside; None when the site has no human zones or the motion was not checked); `balance_margin_m`: smallest
+    distance of the centre of pressure inside the support polygon (m, negative = outside); `max_torque_ratio`: largest
+    static joint torque / effort limit; `ik_residual_mm`: worst reach residual (mm).
     """
 
     robot_id: str
@@ -103,7 +108,7 @@ class RobotVerdict:
     estimated_cycle_s: float = 0.0
     travel_s: float = 0.0
     min_obstacle_clearance_m: float = 0.0
-    min_human_separation_m: float = 0.0
+    min_human_separation_m: float | None = None
     balance_margin_m: float = 0.0
     max_torque_ratio: float = 0.0
     ik_residual_mm: float = 0.0
@@ -138,7 +143,7 @@ class RobotVerdict:
             estimated_cycle_s=float(data.get("estimated_cycle_s", 0.0)),
             travel_s=float(data.get("travel_s", 0.0)),
             min_obstacle_clearance_m=float(data.get("min_obstacle_clearance_m", 0.0)),
-            min_human_separation_m=float(data.get("min_human_separation_m", 0.0)),
+            min_human_separation_m=_optional_float(data.get("min_human_separation_m")),
             balance_margin_m=float(data.get("balance_margin_m", 0.0)),
             max_torque_ratio=float(data.get("max_torque_ratio", 0.0)),
             ik_residual_mm=float(data.get("ik_residual_mm", 0.0)),
@@ -164,8 +169,10 @@ class TaskVerdict:
     feasible_robots: tuple[str, ...]
 
     @property
-    def min_human_separation_m(self) -> float:
-        return min((r.min_human_separation_m for r in self.robots), default=0.0)
+    def min_human_separation_m(self) -> float | None:
+        """Smallest robot-to-human-zone distance over the robots checked (m); None when none was measured."""
+        measured = [r.min_human_separation_m for r in self.robots if r.min_human_separation_m is not None]
+        return min(measured) if measured else None
 
     @property
     def min_obstacle_clearance_m(self) -> float:
@@ -181,9 +188,7 @@ class TaskVerdict:
         return tuple(reason for robot in self.robots for reason in robot.reasons)
 
     @classmethod
-    def combine(
-        cls, task_id: str, task_type: str, takt_time_s: float, robots: Iterable[RobotVerdict]
-    ) -> TaskVerdict:
+    def combine(cls, task_id: str, task_type: str, takt_time_s: float, robots: Iterable[RobotVerdict]) -> TaskVerdict:
         """Build the task verdict from its per-robot verdicts (in the given order)."""
         checked = tuple(robots)
         feasible = tuple(r.robot_id for r in checked if r.verdict != Verdict.FAIL)

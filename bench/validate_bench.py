@@ -4,7 +4,9 @@ Prints, from one run on this machine:
 - task checks per second on one core (warm worlds), for all bundled task checks and for pick_place alone;
 - the scaling from 1 to 2 worker processes (local process pool, warm workers);
 - the ratio of validator wall time to the time spent inside the raw PyBullet calls it makes (IK Jacobians, forward
-  kinematics and state resets, collision queries, inverse dynamics), measured in the same run by timing each call.
+  kinematics and state resets, collision queries, inverse dynamics), measured in the same run by timing each call;
+- the load average before and after, so a reader can judge the wall-clock figures (the machine may be shared: the
+  per-CPU-second figures, from `time.process_time`, are the ones to compare between runs).
 
 A "task check" is one task of a scenario checked for one robot that may be assigned to it (a `WorkItem`).
 Usage: .venv/bin/python bench/validate_bench.py [--repeat N]
@@ -107,11 +109,18 @@ def _instrumented(items: Sequence[WorkItem]) -> tuple[float, dict[str, float], d
     return wall, dict(spent), dict(calls)
 
 
+def _load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is reported")
     args = parser.parse_args()
 
+    load_before = _load()
     catalog = load_catalog()
     items = [item for sid in sorted(catalog.scenarios) for item in work_items(catalog, catalog.scenario(sid))]
     picks = [item for item in items if item.task.type == "pick_place"]
@@ -130,8 +139,8 @@ def main() -> None:
     with LocalExecutor(1) as serial:
         one_exec = _rate(items, serial.run, args.repeat)
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"bundled task checks: {len(items)} ({len(picks)} pick_place), {os.cpu_count()} cores, load {load:.1f}")
+    print(f"bundled task checks: {len(items)} ({len(picks)} pick_place), {os.cpu_count()} cores")
+    print(f"load average (1/5/15 min): {load_before} before, {_load()} after (wall figures suffer when high)")
     print(f"raw speed reference: calculateJacobian {jacobian_us:.1f} µs (24-DOF robot)")
     print(f"1 core, all task types : {one_all:7.1f} task checks/s wall, {cpu_all:7.1f} per CPU-second")
     print(
@@ -140,7 +149,7 @@ def main() -> None:
     )
     print(
         f"2 workers, all types   : {two_all:7.1f} task checks/s = {two_all / one_exec:.2f}x of 1 worker "
-        f"({one_exec:.1f}/s)"
+        f"({one_exec:.1f}/s; wall clock: needs an idle second core)"
     )
     print(f"validator wall / raw PyBullet call time: {wall / raw:.2f} ({wall:.2f} s / {raw:.2f} s)")
     for category in sorted(spent, key=lambda c: -spent[c]):

@@ -52,6 +52,8 @@ CLEARANCE_MARGIN_M = 0.05
 """Obstacle distances are measured up to this (m); farther counts as `CLEARANCE_MARGIN_M`."""
 COLLISION_TOLERANCE_M = 0.002
 """Penetration (m) below which two shapes count as touching, not colliding."""
+_GAP_SLACK_M = 1e-6
+"""Slack (m) on box-gap pruning, so rounding never skips a pair that could be nearer than the bound."""
 BALANCE_WARN_MARGIN_M = 0.02
 TORQUE_WARN_RATIO = 0.8
 PAYLOAD_WARN_RATIO = 0.9
@@ -347,6 +349,14 @@ class TaskCheck:
         self.balance_margin = math.inf
         self.torque_ratio = 0.0
         self._zone_best: dict[str, float] = {}
+        self._arm_link_set = frozenset(link for arm in self.robot.arms.values() for link in arm.moving_links)
+        obstacles = world.obstacle_aabbs
+        self._obstacle_low = obstacles[:, :3] - CLEARANCE_MARGIN_M
+        """Obstacle boxes grown by the clearance margin (m): lower and upper corners."""
+        self._obstacle_high = obstacles[:, 3:] + CLEARANCE_MARGIN_M
+        self._load_slots = sorted({slot for arm in self.robot.arms.values() for slot in arm.load_joints})
+        self._polygons: dict[tuple[float, float, float], list[tuple[float, float]]] = {}
+        """Support polygon (site frame, m) by base pose."""
 
     def add(self, check: Check, verdict: Verdict, message: str, **values: float) -> None:
         self.reasons.append(Reason(check, verdict, message, tuple((k, float(v)) for k, v in values.items())))
@@ -593,17 +603,40 @@ class TaskCheck:
         steps = max(1, math.ceil(float(np.max(np.abs(delta))) / SAMPLE_STEP_RAD))
         robot.set_q(start.q)
         static = tuple(link for link in robot.collision_links if link not in moving)
-        static_boxes = robot.aabbs(static)
+        # rows: static links (their boxes do not change on this motion), then the moving links (re-read per sample)
+        all_boxes = np.empty((len(static) + len(moving), 6))
+        all_boxes[: len(static)] = robot.aabbs(static)
+        # what a moving link's box is compared with: the obstacles' grown boxes, then `all_boxes` (one comparison)
+        obstacles = len(self.world.obstacles)
+        fixed = obstacles + len(static)
+        lows = np.empty((fixed + len(moving), 3))
+        highs = np.empty((fixed + len(moving), 3))
+        lows[:obstacles], highs[:obstacles] = self._obstacle_low, self._obstacle_high
+        lows[obstacles:fixed], highs[obstacles:fixed] = all_boxes[: len(static), :3], all_boxes[: len(static), 3:]
         mask = self._self_pair_mask(moving, static)
+        carried = end.carried
+        part_rows: NDArray[np.intp] | None = None
+        if carried is not None:
+            row_of = {link: row for row, link in enumerate((*static, *moving))}
+            part_rows = np.array(
+                [row_of[link] for link in robot.collision_links if link not in carried.allowed_links], dtype=np.intp
+            )
+        joints = [robot.dof_joints[int(slot)] for slot in changed]
+        start_changed, delta_changed = start.q[changed], delta[changed]
+        body, cid = robot.body, robot.client
         for index in range(1, steps + 1):
-            q = start.q + delta * (index / steps)
-            robot.set_slots(changed, q[changed])
+            values = start_changed + delta_changed * (index / steps)
+            robot.q[changed] = values
+            p.resetJointStatesMultiDof(body, joints, [[v] for v in values.tolist()], physicsClientId=cid)
             boxes = robot.aabbs(moving)
-            self._obstacle_pairs(moving, end, collisions, boxes)
-            self._self_pairs(moving, boxes, static, static_boxes, mask, end.label, collisions)
-            if end.carried is not None:
-                place_part(robot, end.carried)
-                self._part_pairs(end, collisions)
+            all_boxes[len(static) :] = boxes
+            lows[fixed:], highs[fixed:] = boxes[:, :3], boxes[:, 3:]
+            overlap = _all((boxes[:, None, :3] <= highs) & (boxes[:, None, 3:] >= lows), axis=2)
+            self._obstacle_pairs(moving, end, collisions, boxes, overlap[:, :obstacles])
+            self._self_pairs(moving, static, mask & overlap[:, obstacles:], end.label, collisions)
+            if carried is not None:
+                place_part(robot, carried)
+                self._part_pairs(end, collisions, None if part_rows is None else all_boxes[part_rows])
             self._zone_pairs(moving, boxes, end, zone_hits)
 
     def _obstacle_pairs(
@@ -612,23 +645,25 @@ class TaskCheck:
         frame: Frame,
         collisions: dict[tuple[str, str], tuple[float, str]],
         boxes: Array | None = None,
+        overlap: Mask | None = None,
     ) -> None:
+        """`links` against the obstacles near them; `overlap` (links x obstacles): which grown boxes overlap, when
+        the caller has it."""
         robot = self.robot
         boxes = robot.aabbs(links) if boxes is None else boxes
-        obstacles = self.world.obstacle_aabbs
         margin = CLEARANCE_MARGIN_M
-        overlap = _all(boxes[:, None, :3] <= obstacles[None, :, 3:] + margin, axis=2) & _all(
-            boxes[:, None, 3:] >= obstacles[None, :, :3] - margin, axis=2
-        )
+        if overlap is None:
+            overlap = _all(
+                (boxes[:, None, :3] <= self._obstacle_high[None, :, :])
+                & (boxes[:, None, 3:] >= self._obstacle_low[None, :, :]),
+                axis=2,
+            )
         for i, j in zip(*np.nonzero(overlap), strict=True):
             link, obstacle = links[int(i)], self.world.obstacles[int(j)]
-            if obstacle.body == self.world.floor and link not in self._arm_links():
+            if obstacle.body == self.world.floor and link not in self._arm_link_set:
                 continue  # wheels, feet and base stand on the floor
             points = p.getClosestPoints(robot.body, obstacle.body, margin, link, -1, physicsClientId=robot.client)
             self._record(points, robot.link_name(link), obstacle.name, frame.label, collisions)
-
-    def _arm_links(self) -> frozenset[int]:
-        return frozenset(link for arm in self.robot.arms.values() for link in arm.moving_links)
 
     def _self_pair_mask(self, moving: tuple[int, ...], static: tuple[int, ...]) -> Mask:
         """(moving x [static, moving]) pairs to check for self-collision: not allowed, each pair once (cached)."""
@@ -648,21 +683,15 @@ class TaskCheck:
     def _self_pairs(
         self,
         moving: tuple[int, ...],
-        boxes: Array,
         static: tuple[int, ...],
-        static_boxes: Array,
-        mask: Mask,
+        overlap: Mask,
         label: str,
         collisions: dict[tuple[str, str], tuple[float, str]],
     ) -> None:
+        """Self-collision of the moving links; `overlap` (moving x [static, moving]): pairs to check whose boxes
+        overlap."""
         robot = self.robot
-        all_boxes = np.vstack([static_boxes, boxes]) if len(static) else boxes
-        overlap = (
-            mask
-            & _all(boxes[:, None, :3] <= all_boxes[None, :, 3:], axis=2)
-            & _all(boxes[:, None, 3:] >= all_boxes[None, :, :3], axis=2)
-        )
-        if not overlap.any():
+        if not np.count_nonzero(overlap):
             return
         candidates = [*static, *moving]
         for i, j in zip(*np.nonzero(overlap), strict=True):
@@ -670,24 +699,27 @@ class TaskCheck:
             points = p.getClosestPoints(robot.body, robot.body, 0.0, a, b, physicsClientId=robot.client)
             self._record(points, robot.link_name(a), robot.link_name(b), label, collisions, clearance=False)
 
-    def _part_pairs(self, frame: Frame, collisions: dict[tuple[str, str], tuple[float, str]]) -> None:
+    def _part_pairs(
+        self, frame: Frame, collisions: dict[tuple[str, str], tuple[float, str]], boxes: Array | None = None
+    ) -> None:
+        """The carried part against obstacles and robot links; `boxes`: the boxes of the robot's collision links
+        not allowed to touch it, in `collision_links` order, when the caller has them (read otherwise)."""
         carried = frame.carried
         if carried is None:
             return
         robot, cid = self.robot, self.robot.client
         lo, hi = p.getAABB(carried.body, -1, physicsClientId=cid)
         box = np.array([*lo, *hi])
-        obstacles = self.world.obstacle_aabbs
         margin = CLEARANCE_MARGIN_M
-        hits = _all(box[:3] <= obstacles[:, 3:] + margin, axis=1) & _all(box[3:] >= obstacles[:, :3] - margin, axis=1)
+        hits = ((box[:3] <= self._obstacle_high) & (box[3:] >= self._obstacle_low)).all(axis=1)
         name = f"the carried {carried.part.name}"
         for j in np.nonzero(hits)[0]:
             obstacle = self.world.obstacles[int(j)]
             points = p.getClosestPoints(carried.body, obstacle.body, margin, physicsClientId=cid)
             self._record(points, name, obstacle.name, frame.label, collisions)
         links = tuple(link for link in robot.collision_links if link not in carried.allowed_links)
-        boxes = robot.aabbs(links)
-        near = _all(boxes[:, :3] <= box[3:], axis=1) & _all(boxes[:, 3:] >= box[:3], axis=1)
+        boxes = robot.aabbs(links) if boxes is None else boxes
+        near = ((boxes[:, :3] <= box[3:]) & (boxes[:, 3:] >= box[:3])).all(axis=1)
         for i in np.nonzero(near)[0]:
             link = links[int(i)]
             points = p.getClosestPoints(carried.body, robot.body, 0.0, -1, link, physicsClientId=cid)
@@ -706,7 +738,11 @@ class TaskCheck:
             gap = np.maximum(0.0, np.maximum(box[:3] - high, low - box[3:]))
             if float(np.linalg.norm(gap)) >= best:
                 continue
-            for link in moving:
+            # a link whose box is at least `best` from the zone's box has no point nearer than `best`: skip it
+            link_gaps = np.maximum(0.0, np.maximum(box[:3] - boxes[:, 3:], boxes[:, :3] - box[3:]))
+            near = np.einsum("ij,ij->i", link_gaps, link_gaps) < (best + _GAP_SLACK_M) ** 2
+            for row in np.nonzero(near)[0]:
+                link = moving[int(row)]
                 for point in p.getClosestPoints(robot.body, zone, best, link, -1, physicsClientId=cid):
                     self._zone_distance(zone_id, float(point[8]), robot.link_name(link), frame.label, zone_hits)
             if frame.carried is not None:
@@ -778,12 +814,15 @@ class TaskCheck:
             moment_y += -point[1] * force[2] + point[2] * force[1] - moment[0]
             # y-row: r_y N = M g c_y - p_y F_z + p_z F_y - M_x  (quasi-static moment balance about the floor)
         cop_x, cop_y = moment_x / normal, moment_y / normal
-        x, y, yaw = frame.base
-        turn = rot_z(yaw)
-        polygon = []
-        for px, py in self.robot.support_base:
-            corner = turn @ np.array([px, py, 0.0])
-            polygon.append((float(corner[0]) + x, float(corner[1]) + y))
+        polygon = self._polygons.get(frame.base)
+        if polygon is None:
+            x, y, yaw = frame.base
+            turn = rot_z(yaw)
+            polygon = []
+            for px, py in self.robot.support_base:
+                corner = turn @ np.array([px, py, 0.0])
+                polygon.append((float(corner[0]) + x, float(corner[1]) + y))
+            self._polygons[frame.base] = polygon
         margin = signed_distance_in_polygon(cop_x, cop_y, polygon)
         previous = self.balance_margin
         self.balance_margin = min(self.balance_margin, margin)
@@ -814,7 +853,7 @@ class TaskCheck:
         for _, force, moment, arm in forces:
             linear, angular = robot.jacobian(arm)
             tau = tau + linear.T @ force + angular.T @ moment
-        slots = sorted({slot for arm in robot.arms.values() for slot in arm.load_joints})
+        slots = self._load_slots
         ratios = np.abs(tau[slots]) / robot.effort[slots]
         index = int(np.argmax(ratios))
         ratio = float(ratios[index])

@@ -74,6 +74,13 @@ def _pointing_error(current: Array, target: Array) -> tuple[Array, float]:
     return normal / sine * angle, angle
 
 
+_UNIT5 = np.eye(5)
+_FLOOR5 = 1e-8 * _UNIT5
+"""Damping floor (keeps the 5x5 system solvable)."""
+_CACHE_SIZE = 4096
+"""Most IK answers a robot remembers (the memo is cleared when full)."""
+
+
 def solve(
     robot: SimRobot, arm: Arm, chain: Chain, position: Array, axis: Array, start: Array, rest: Array | None = None
 ) -> IkResult:
@@ -83,7 +90,38 @@ def solve(
     Joints that would leave their limits are frozen for the step (active set); the redundancy is used to stay near
     `rest` (default: `start`). Leaves the robot's arm at the returned angles. Stops when converged, when the error
     stops shrinking, or after a fixed number of iterations; the result carries the remaining errors (m, rad).
+
+    The answer is a pure function of its inputs, the angles of the joints outside `chain` and the base pose, so it is
+    memoised on the robot under exactly those (bit for bit): a repeated question gets the same answer at once.
     """
+    base = p.getBasePositionAndOrientation(robot.body, physicsClientId=robot.client)
+    others = robot.q.copy()
+    others[chain.slots] = 0.0  # the chain's own angles are overwritten from `start` before anything reads them
+    key = (
+        arm.name,
+        chain.slots.tobytes(),
+        np.asarray(position, dtype=float).tobytes(),
+        np.asarray(axis, dtype=float).tobytes(),
+        np.asarray(start, dtype=float).tobytes(),
+        None if rest is None else np.asarray(rest, dtype=float).tobytes(),
+        others.tobytes(),
+        base,
+    )
+    cached = robot.ik_memo.get(key)
+    if cached is None:
+        cached = _solve(robot, arm, chain, position, axis, start, rest)
+        if len(robot.ik_memo) >= _CACHE_SIZE:
+            robot.ik_memo.clear()
+        robot.ik_memo[key] = cached
+    else:
+        robot.set_chain(chain, cached.q)
+    return IkResult(cached.q.copy(), cached.position_error_m, cached.angle_error_rad, cached.iterations)
+
+
+def _solve(
+    robot: SimRobot, arm: Arm, chain: Chain, position: Array, axis: Array, start: Array, rest: Array | None
+) -> IkResult:
+    """`solve` without the memo."""
     q = np.clip(start.astype(float), chain.lower, chain.upper)
     posture = q.copy() if rest is None else rest
     best_q = q.copy()
@@ -91,7 +129,6 @@ def solve(
     best_errors = (math.inf, math.inf)
     stalled = 0
     iterations = 0
-    unit5 = np.eye(5)
     size = len(q)
     body, link, client, joints, slots = robot.body, arm.tcp_link, robot.client, chain.joints, chain.slots
     local = arm.tcp_local[:3, 3].tolist()
@@ -140,14 +177,16 @@ def solve(
         norm = math.sqrt(ux * ux + uy * uy + uz * uz)
         ux, uy, uz = ux / norm, uy / norm, uz / norm
         vx, vy, vz = cy * uz - cz * uy, cz * ux - cx * uz, cx * uy - cy * ux
-        angular_arm = np.asarray(angular)[:, slots]
         weights = np.array([[ux, uy, uz], [vx, vy, vz]]) * _ANGLE_WEIGHT_M
-        jac = np.vstack([np.asarray(linear)[:, slots], weights @ angular_arm])
-        error = np.array([ex, ey, ez, weights[0] @ (rx, ry, rz), weights[1] @ (rx, ry, rz)])
+        jac = np.empty((5, size))
+        jac[:3] = np.asarray(linear)[:, slots]
+        jac[3:] = weights @ np.asarray(angular)[:, slots]
+        rotation_vector = np.array((rx, ry, rz))
+        error = np.array([ex, ey, ez, weights[0] @ rotation_vector, weights[1] @ rotation_vector])
         pull = _POSTURE_GAIN * (posture - q)
         free = np.ones(size)
         step = np.zeros(size)
-        damping = _DAMPING * _DAMPING * min(1.0, cost / _DAMPING_RAMP_M) * unit5 + 1e-8 * unit5
+        damping = _DAMPING * _DAMPING * min(1.0, cost / _DAMPING_RAMP_M) * _UNIT5 + _FLOOR5
         for attempt in range(3):
             masked = jac if attempt == 0 else jac * free
             posture_pull = pull * free
@@ -158,9 +197,10 @@ def solve(
             if largest > _MAX_STEP_RAD:
                 step *= _MAX_STEP_RAD / largest
             target = q + step
-            blocked = ((target < chain.lower) & (step < 0.0)) | ((target > chain.upper) & (step > 0.0))
+            # q is within its limits, so leaving one below (above) means the step goes down (up)
+            blocked = (target < chain.lower) | (target > chain.upper)
             blocked &= free > 0.0
-            if not blocked.any():
+            if not np.count_nonzero(blocked):
                 break
             free[blocked] = 0.0
         q = np.minimum(np.maximum(q + step, chain.lower), chain.upper)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pybullet as p
@@ -161,6 +162,8 @@ class SimRobot:
         """Self-collision pair masks by (moving links, static links), filled by the checks."""
         self.allowed_pairs: frozenset[tuple[int, int]] = frozenset()
         """Link pairs (low, high) never checked for self-collision: adjacent, or touching at the zero/ready pose."""
+        self.ik_memo: dict[tuple[object, ...], Any] = {}
+        """IK answers (`ik.IkResult`) by their exact inputs (see `ik.solve`); emptied after each validated batch."""
 
     def compute_allowed_pairs(self) -> None:
         """Adjacent links and links that touch at the zero pose or at the ready pose may touch (like an SRDF)."""
@@ -360,8 +363,8 @@ class SimRobot:
 
     def aabbs(self, links: tuple[int, ...]) -> Array:
         """Axis-aligned boxes of `links`: rows (min x, y, z, max x, y, z) in m."""
-        rows = [p.getAABB(self.body, link, physicsClientId=self.client) for link in links]
-        return np.array([[*lo, *hi] for lo, hi in rows])
+        body, client = self.body, self.client
+        return np.array([p.getAABB(body, link, physicsClientId=client) for link in links]).reshape(len(links), 6)
 
     def link_name(self, link: int) -> str:
         return self.link_names.get(link, str(link))

@@ -159,6 +159,11 @@ class World:
         for robot in self.robots.values():
             robot.q = robot.ready_q.copy()
 
+    def forget_ik(self) -> None:
+        """Drop the robots' remembered IK answers (see `ik.solve`)."""
+        for robot in self.robots.values():
+            robot.ik_memo.clear()
+
     def part_body(self, size: tuple[float, float, float]) -> int:
         """A box body for a carried part of `size` (m), parked; made on first use (then the snapshot is re-taken)."""
         key = (float(size[0]), float(size[1]), float(size[2]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,15 @@ def register(cli: click.Group) -> None:
     default=None,
     help="Wall-clock limit (s) for the run (default: scenario time limit / time scale + 120 s).",
 )
+@click.option(
+    "--auto-resume-after",
+    "auto_resume_s",
+    type=click.FloatRange(min=0.0),
+    default=2.0,
+    show_default=True,
+    help="Sim only: resume a robot held for separation once nobody has been too close for this many trial "
+    "seconds (0: wait for an explicit `humanoid-trials safety resume`). Field trials always need a person.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (no live display).")
 def run(
     scenario_id: str,
@@ -103,6 +113,7 @@ def run(
     override_by: str,
     override_reason: str,
     timeout_s: float | None,
+    auto_resume_s: float,
     as_json: bool,
 ) -> None:
     """Run a trial of SCENARIO: start the ROS 2 nodes, show live progress, print a summary and the trial id.
@@ -139,6 +150,13 @@ def run(
         with_robots=sim,
         auto_start=False,
     )
+    if sim and auto_resume_s > 0:
+        nodes = [
+            replace(node, parameters={**node.parameters, "auto_resume_after_s": auto_resume_s})
+            if node.name == "safety_monitor"
+            else node
+            for node in nodes
+        ]
     params = [paths.params_dir() / f"{mode}_trial.yaml", write_params_file(nodes, run_dir / "params.yaml")]
     robot_ids = [robot.id for robot in site.robots]
 

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from action_msgs.msg import GoalStatus
@@ -40,7 +41,7 @@ from humanoid_trials.dispatch.errors import DispatchError, UnknownGoalError
 from humanoid_trials.dispatch.gate import Override, check_gate
 from humanoid_trials.dispatch.plan import TrialPlan
 from humanoid_trials.dispatch.trial import CancelGoal, Command, RepView, SendGoal, TrialMachine
-from humanoid_trials.model import Scenario, UnknownNameError
+from humanoid_trials.model import Scenario, Site, UnknownNameError
 from humanoid_trials.model.events import TrialEvent, utcnow
 from humanoid_trials.model.validation import ValidationReport
 from humanoid_trials.ros import names, qos
@@ -181,7 +182,7 @@ class TrialDispatcher(Node):
         site = self.catalog.site(scenario.site)
         trial_id = uuid.uuid4()
         content_hash = self.catalog.content_hash(scenario_id)
-        latest, problem = self._latest_validation(scenario_id)
+        latest, problem = self._prepare_store(site, scenario, content_hash)
         extra: list[TrialEvent] = []
         if mode == "field":
             if problem:
@@ -217,15 +218,21 @@ class TrialDispatcher(Node):
         self._maybe_start()
         return True, "", str(trial_id)
 
-    def _latest_validation(self, scenario_id: str) -> tuple[ValidationReport | None, str]:
-        """The latest pre-validation of the scenario from the results store, or (None, why it could not be read)."""
+    def _prepare_store(
+        self, site: Site, scenario: Scenario, content_hash: str
+    ) -> tuple[ValidationReport | None, str]:
+        """Register the site and this scenario version in the results store (so reports can name them) and read
+        the scenario's latest pre-validation; (None, why) when the store cannot be used."""
         from humanoid_trials.results import ResultsError, Store  # SQLAlchemy only when a trial is requested
 
+        text = Path(scenario.source_path).read_text(encoding="utf-8") if scenario.source_path else ""
         try:
             with Store(self.db_url or None) as store:
-                return store.latest_validation(scenario_id), ""
+                store.register_site(site)
+                store.register_scenario(scenario.id, site.id, content_hash, text, scenario.description)
+                return store.latest_validation(scenario.id), ""
         except ResultsError as exc:
-            return None, f"cannot read the latest validation of {scenario_id!r}: {exc}"
+            return None, f"cannot use the results store for {scenario.id!r}: {exc}"
 
     def _gate(
         self,

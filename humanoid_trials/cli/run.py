@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,14 +148,8 @@ def run(
         backend=backend,
         with_robots=sim,
         auto_start=False,
+        safety_params={"auto_resume_after_s": auto_resume_s} if sim and auto_resume_s > 0 else None,
     )
-    if sim and auto_resume_s > 0:
-        nodes = [
-            replace(node, parameters={**node.parameters, "auto_resume_after_s": auto_resume_s})
-            if node.name == "safety_monitor"
-            else node
-            for node in nodes
-        ]
     params = [paths.params_dir() / f"{mode}_trial.yaml", write_params_file(nodes, run_dir / "params.yaml")]
     robot_ids = [robot.id for robot in site.robots]
 

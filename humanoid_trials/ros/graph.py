@@ -60,10 +60,12 @@ def trial_nodes(
     extra_files: str = "",
     with_robots: bool = True,
     auto_start: bool = True,
+    safety_params: Mapping[str, Any] | None = None,
 ) -> list[NodeSpec]:
     """Recorder, robot nodes (unless `with_robots` is false: real robots bring their own), safety monitor and
     dispatcher, all told about `scenario` (perturbations); the dispatcher starts its trial by itself when
-    `auto_start`, else it waits for a start_trial call."""
+    `auto_start`, else it waits for a start_trial call. `safety_params` are extra safety_monitor parameters
+    (e.g. auto_resume_after_s)."""
     nodes = [NodeSpec("trial_recorder", "", "trial_recorder", {"db": db})]
     if with_robots:
         nodes += robot_nodes(
@@ -81,7 +83,14 @@ def trial_nodes(
             "safety_monitor",
             "",
             "safety_monitor",
-            {"site": site.id, "scenario": scenario, "mode": mode, "time_scale": time_scale, "extra_files": extra_files},
+            {
+                "site": site.id,
+                "scenario": scenario,
+                "mode": mode,
+                "time_scale": time_scale,
+                "extra_files": extra_files,
+                **(safety_params or {}),
+            },
         )
     )
     nodes.append(

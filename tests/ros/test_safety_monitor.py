@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -175,13 +174,8 @@ def _graph(
         backend_options=f"work_s={work_s}",
         extra_files=f"{site_file}:{scenario_file}",
         auto_start=False,
+        safety_params=safety_params,
     )
-    nodes = [
-        replace(node, parameters={**node.parameters, **(safety_params or {})})
-        if node.name == "safety_monitor"
-        else node
-        for node in nodes
-    ]
     params = [paths.params_dir() / "sim_trial.yaml", write_params_file(nodes, tmp_path / "params.yaml")]
     robot_ids = [robot.id for robot in site.robots]
     with NodeProcesses(domain, tmp_path / "logs", params) as procs, MonitorSession(domain, robot_ids) as monitor:
